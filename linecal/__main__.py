@@ -1,0 +1,3 @@
+from linecal.cli import main
+
+main()
