@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import yaml
+from botocore.exceptions import ClientError
+from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
@@ -184,10 +186,14 @@ def translate_template(
 
     # NOTE: the translator reads the region from a boto3 session; passing one avoids
     # depending on AWS_DEFAULT_REGION. No managed policies are named, so the map is empty.
-    translator = Translator({}, Parser(), boto_session=boto3.session.Session(region_name=region))
+    # Its usage metrics go nowhere; publishing them just stops a warning at exit.
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    session = boto3.session.Session(region_name=region)
+    translator = Translator({}, Parser(), boto_session=session, metrics=metrics)
     translated: dict[str, Any] = translator.translate(
         sam, parameter_values=dict(parameters), get_managed_policy_map=dict
     )
+    metrics.publish()
     return translated
 
 
@@ -210,19 +216,30 @@ def deploy_local_stack(
     # NOTE: no CloudFormation stubs are installed, so this one client stays untyped.
     cfn: Any = session.client("cloudformation", endpoint_url=endpoint_url)
     moto_template = _moto_template(translated)
-    cfn.create_stack(
-        StackName=stack_name,
-        TemplateBody=json.dumps(moto_template),
-        Parameters=[
-            {"ParameterKey": k, "ParameterValue": v}
-            for k, v in values.items()
-            if k in moto_template.get("Parameters", {})
-        ],
-    )
+    try:
+        cfn.create_stack(
+            StackName=stack_name,
+            TemplateBody=json.dumps(moto_template),
+            Parameters=[
+                {"ParameterKey": k, "ParameterValue": v}
+                for k, v in values.items()
+                if k in moto_template.get("Parameters", {})
+            ],
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "AlreadyExistsException":
+            raise
+        # NOTE: moto keeps its state in module globals, so every moto server started in one
+        # process sees the same stacks; the queue and bus names also derive from Stage.
+        raise LocalStackError(
+            f"stack {stack_name} already exists in this moto (servers in one process share "
+            "state): use another stack_name and Stage, or a moto server in its own process"
+        ) from error
     _wait_for_create(cfn, stack_name)
     physical = _physical_ids(cfn, stack_name)
     resolver = _Resolver(session, endpoint_url, translated, physical, values, region, stack_name)
     _fill_missing_physical_ids(physical, translated, resolver, stack_name)
+    _enable_time_to_live(session, endpoint_url, translated, physical)
 
     functions = tuple(
         _local_function(logical_id, template, translated, resolver)
@@ -382,6 +399,28 @@ def _fill_missing_physical_ids(
                 if "ArchiveName" in props
                 else resolver.generated_archive_name(f"{stack_name}-{logical_id}-")
             )
+
+
+def _enable_time_to_live(
+    session: boto3.session.Session,
+    endpoint_url: str,
+    translated: Mapping[str, Any],
+    physical: Mapping[str, str],
+) -> None:
+    # NOTE: moto's CloudFormation ignores TimeToLiveSpecification. Items never expire in moto
+    # anyway, but code and tests that describe the TTL should see what AWS would report.
+    dynamodb: DynamoDBClient = session.client("dynamodb", endpoint_url=endpoint_url)
+    for logical_id, resource in translated["Resources"].items():
+        spec = resource.get("Properties", {}).get("TimeToLiveSpecification")
+        if resource["Type"] != "AWS::DynamoDB::Table" or not spec or logical_id not in physical:
+            continue
+        dynamodb.update_time_to_live(
+            TableName=physical[logical_id],
+            TimeToLiveSpecification={
+                "AttributeName": spec["AttributeName"],
+                "Enabled": bool(spec.get("Enabled", True)),
+            },
+        )
 
 
 def _dead_letter_queue_ids(translated: Mapping[str, Any]) -> list[str]:

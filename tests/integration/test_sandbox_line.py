@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from linebot.v3.messaging import (
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from linecal.local.sandbox_line import LineSandbox
 
@@ -78,10 +79,15 @@ def line_api(sandbox: LineSandbox) -> Iterator[MessagingApi]:
     thread.join()
 
 
+def json_of(response: TestResponse) -> Any:
+    """The JSON body, typed loosely as tests read it."""
+    return json.loads(response.get_data(as_text=True))
+
+
 def issue_reply_token(client: Client, user_id: str = USER_ID) -> str:
     response = client.post(f"{PREFIX}/reply-tokens", json={"userId": user_id})
     assert response.status_code == 200
-    token: str = response.json["replyToken"]
+    token: str = json_of(response)["replyToken"]
     return token
 
 
@@ -116,7 +122,7 @@ def test_sdk_reply_is_answered_in_lines_shape_and_recorded(
     # THEN the SDK accepted LINE's answer shape and the sandbox recorded the exact messages
     assert len(answer.sent_messages) == 2
     assert all(sent.id.isdigit() and sent.quote_token for sent in answer.sent_messages)
-    [delivery] = client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}).json
+    [delivery] = json_of(client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}))
     assert delivery["via"] == "reply"
     assert delivery["retryKey"] is None
     assert delivery["messages"][0]["text"] == "予定です"
@@ -139,7 +145,7 @@ def test_sdk_reply_with_expired_token_raises_400(
     # THEN LINE's answer comes back and nothing was delivered
     assert raised.value.status == 400
     assert "Invalid reply token" in str(raised.value.body)
-    assert client.get(f"{PREFIX}/messages").json == []
+    assert json_of(client.get(f"{PREFIX}/messages")) == []
 
 
 def test_sdk_push_twice_with_one_retry_key_is_409_and_delivered_once(
@@ -157,9 +163,9 @@ def test_sdk_push_twice_with_one_retry_key_is_409_and_delivered_once(
     # THEN LINE's 409 points at the accepted request, and the user got the message once
     assert raised.value.status == 409
     assert raised.value.headers["x-line-accepted-request-id"] == first.headers["x-line-request-id"]
-    deliveries = client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}).json
+    deliveries = json_of(client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}))
     assert [d["retryKey"] for d in deliveries] == [retry_key]
-    assert client.get(f"{PREFIX}/stats").json == {"reply": 0, "push": 2, "rejected": 1}
+    assert json_of(client.get(f"{PREFIX}/stats")) == {"reply": 0, "push": 2, "rejected": 1}
 
 
 def test_sdk_reads_quota_consumption_and_profile(client: Client, line_api: MessagingApi) -> None:
@@ -194,7 +200,7 @@ def test_reply_token_works_once(client: Client) -> None:
     again = client.post(f"{PREFIX}/v2/bot/message/reply", json=body, headers=AUTH)
 
     # THEN LINE refuses it
-    assert (again.status_code, again.json) == (400, {"message": "Invalid reply token"})
+    assert (again.status_code, json_of(again)) == (400, {"message": "Invalid reply token"})
 
 
 def test_reply_token_not_issued_by_the_sandbox_is_refused(client: Client) -> None:
@@ -221,8 +227,8 @@ def test_calls_without_the_channel_token_get_401(client: Client, headers: dict[s
 
     # THEN LINE's authentication error, and nothing delivered
     assert response.status_code == 401
-    assert response.json["message"].startswith("Authentication failed")
-    assert client.get(f"{PREFIX}/messages").json == []
+    assert json_of(response)["message"].startswith("Authentication failed")
+    assert json_of(client.get(f"{PREFIX}/messages")) == []
 
 
 @pytest.mark.parametrize(
@@ -283,8 +289,8 @@ def test_messages_over_lines_limits_are_refused_with_details(
 
     # THEN LINE's validation answer names the property
     assert response.status_code == 400
-    assert response.json["message"] == "The request body has 1 error(s)"
-    assert [detail["property"] for detail in response.json["details"]] == [bad_property]
+    assert json_of(response)["message"] == "The request body has 1 error(s)"
+    assert [detail["property"] for detail in json_of(response)["details"]] == [bad_property]
 
 
 def test_text_at_exactly_5000_utf16_units_is_accepted(client: Client) -> None:
@@ -300,7 +306,7 @@ def test_message_count_outside_1_to_5_is_refused(client: Client, count: int) -> 
     response = push(client, {"to": USER_ID, "messages": text_messages(count)})
 
     assert response.status_code == 400
-    assert response.json["details"][0]["property"] == "messages"
+    assert json_of(response)["details"][0]["property"] == "messages"
 
 
 def test_malformed_json_is_400(client: Client) -> None:
@@ -323,12 +329,12 @@ def test_push_beyond_the_monthly_quota_is_429(client: Client) -> None:
     response = push(client, {"to": USER_ID, "messages": text_messages(1)})
 
     # THEN LINE's monthly-limit answer, and usage stays at the quota
-    assert (response.status_code, response.json) == (
+    assert (response.status_code, json_of(response)) == (
         429,
         {"message": "You have reached your monthly limit."},
     )
     consumption = client.get(f"{PREFIX}/v2/bot/message/quota/consumption", headers=AUTH)
-    assert consumption.json == {"totalUsage": 1}
+    assert json_of(consumption) == {"totalUsage": 1}
 
 
 def test_injected_faults_answer_the_next_n_calls_then_stop(client: Client) -> None:
@@ -342,8 +348,8 @@ def test_injected_faults_answer_the_next_n_calls_then_stop(client: Client) -> No
 
     # THEN the first two fail, the third is delivered once
     assert statuses == [500, 500, 200]
-    assert len(client.get(f"{PREFIX}/messages").json) == 1
-    assert client.get(f"{PREFIX}/stats").json == {"reply": 0, "push": 3, "rejected": 2}
+    assert len(json_of(client.get(f"{PREFIX}/messages"))) == 1
+    assert json_of(client.get(f"{PREFIX}/stats")) == {"reply": 0, "push": 3, "rejected": 2}
 
 
 def test_a_failed_push_does_not_consume_its_retry_key(client: Client) -> None:
@@ -374,11 +380,11 @@ def test_messages_are_filtered_by_recipient_and_kept_in_order(client: Client) ->
         push(client, {"to": to, "messages": text_messages(1, text)})
 
     # WHEN the messages of one are read
-    deliveries = client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}).json
+    deliveries = json_of(client.get(f"{PREFIX}/messages", query_string={"to": USER_ID}))
 
     # THEN only theirs, in order
     assert [d["messages"][0]["text"] for d in deliveries] == ["1", "3"]
-    assert len(client.get(f"{PREFIX}/messages").json) == 3
+    assert len(json_of(client.get(f"{PREFIX}/messages"))) == 3
 
 
 def test_reset_forgets_everything(client: Client) -> None:
@@ -393,9 +399,9 @@ def test_reset_forgets_everything(client: Client) -> None:
     # THEN all of it is gone
     body = {"replyToken": reply_token, "messages": text_messages(1)}
     assert client.post(f"{PREFIX}/v2/bot/message/reply", json=body, headers=AUTH).status_code == 400
-    assert client.get(f"{PREFIX}/messages").json == []
-    assert client.get(f"{PREFIX}/v2/bot/message/quota", headers=AUTH).json["value"] == 500
-    assert client.get(f"{PREFIX}/stats").json == {"reply": 1, "push": 0, "rejected": 1}
+    assert json_of(client.get(f"{PREFIX}/messages")) == []
+    assert json_of(client.get(f"{PREFIX}/v2/bot/message/quota", headers=AUTH))["value"] == 500
+    assert json_of(client.get(f"{PREFIX}/stats")) == {"reply": 1, "push": 0, "rejected": 1}
 
 
 def test_two_sandboxes_in_one_process_share_nothing(clock: FakeClock) -> None:
@@ -431,4 +437,4 @@ def test_concurrent_pushes_are_all_recorded(sandbox: LineSandbox) -> None:
     # THEN every push was accepted and none was lost
     assert statuses == [200] * 200
     assert len(sandbox.sent_messages()) == 200
-    assert mounted(sandbox).get(f"{PREFIX}/stats").json["push"] == 200
+    assert json_of(mounted(sandbox).get(f"{PREFIX}/stats"))["push"] == 200
