@@ -13,8 +13,9 @@ def test_a_running_local_stack_is_found_with_its_resources(local_stack: Embedded
 
     assert target.is_local
     assert target.endpoint_url == local_stack.endpoint_url
-    queues = target.client("sqs").list_queues()["QueueUrls"]
-    assert target.resource("CommandQueue") in queues
+    # moto names queue URLs after its own host; the queue name is what must match.
+    queue_names = [u.rsplit("/", 1)[1] for u in target.client("sqs").list_queues()["QueueUrls"]]
+    assert target.resource("CommandQueue").rsplit("/", 1)[1] in queue_names
     assert target.source_queue_of("CommandDLQ") == target.resource("CommandQueue")
     assert set(target.dead_letter_queues()) == {"CommandDLQ", "SubscriptionDLQ", "NotificationDLQ"}
 
