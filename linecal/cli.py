@@ -63,11 +63,11 @@ def local_up(
     console.print(f"Try: linecal chat --url {base} --user Uexample help    (Ctrl-C stops)")
 
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
+        while not stopped.wait(0.5):
+            pass
     finally:
         console.print("stopping…")
         stack.stop()
