@@ -79,6 +79,11 @@ class EmbeddedStack:
         return f"http://{self.options.host}:{self._http.server_port}"
 
     @property
+    def wsgi_app(self) -> LocalGateway:
+        """The HTTP side of the stack, for in-process clients that need no socket."""
+        return self._app
+
+    @property
     def endpoint_url(self) -> str:
         assert self.stack is not None, "stack not started"
         return self.stack.endpoint_url

@@ -126,7 +126,14 @@ class LineWebhookReader:
             line_events = self._parser.parse(text, signature)
         except InvalidSignatureError:
             raise SignatureMismatch() from None
-        except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            ValidationError,
+            RecursionError,  # deeply nested JSON
+        ) as exc:
             raise MalformedBody(type(exc).__name__) from None
 
         if not isinstance(line_events, list):
