@@ -13,10 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from linecal.chat import BotMessage, ChatError, ChatSession
+from linecal.docs_cli import docs_app
 
 app = typer.Typer(help="linecal: Google Calendar on LINE.", no_args_is_help=True)
 local_app = typer.Typer(help="The whole system on this machine.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
+app.add_typer(docs_app, name="docs")
 
 console = Console()
 DEFAULT_URL = "http://127.0.0.1:8080"
