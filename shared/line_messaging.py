@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 
 from linebot.v3.messaging import (
@@ -21,9 +20,7 @@ from linebot.v3.messaging import (
 )
 
 from shared.messages import OutgoingMessage, fit_label, fit_messages, in_calls
-
-# A stable namespace so that the same logical send always gets the same retry key.
-_RETRY_KEY_NAMESPACE = uuid.UUID("0b6f1c7e-6a8e-4e0f-9d4a-6c1a5e0b7c11")
+from shared.messages import retry_key_for as retry_key_for  # kept importable from here
 
 
 class LineError(RuntimeError):
@@ -48,11 +45,6 @@ class LineMonthlyQuotaExhausted(LineError):
 
 class LineUnavailable(LineError):
     """LINE answered 5xx."""
-
-
-def retry_key_for(*parts: str) -> str:
-    """A UUID derived from what a push is about, so that a resend is recognised by LINE."""
-    return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, "\x1f".join(parts)))
 
 
 def _error_from(exc: ApiException) -> LineError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,9 @@ MAX_TEXT_UTF16_UNITS = 5000
 MAX_QUICK_REPLY_ITEMS = 13
 MAX_QUICK_REPLY_LABEL = 20
 MAX_POSTBACK_DATA = 300
+
+# A stable namespace so that the same logical send always gets the same retry key.
+_RETRY_KEY_NAMESPACE = uuid.UUID("0b6f1c7e-6a8e-4e0f-9d4a-6c1a5e0b7c11")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,15 @@ class OutgoingMessage:
 
     text: str
     quick_replies: tuple[QuickReplyChoice, ...] = field(default_factory=tuple)
+
+
+def retry_key_for(*parts: str) -> str:
+    """A UUID derived from what a push is about, so that a resend is recognised by LINE.
+
+    Here rather than beside the LINE adapter so that domain code can name a send
+    without importing the SDK.
+    """
+    return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, "\x1f".join(parts)))
 
 
 def utf16_length(text: str) -> int:

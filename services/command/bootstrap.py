@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from services.command.line_webhook import LineWebhookReader
 from services.command.settings import CommandSettings
 from shared.events import COMMAND_SOURCE
 from shared.line_messaging import LineMessenger
 from shared.publisher import EventPublisher
+from shared.repositories.oauth_tokens import OAuthTokens
 from shared.repositories.user_calendars import UserCalendarsReader
+
+if TYPE_CHECKING:
+    # Imported where used: google-auth-oauthlib is slow to import and the webhook,
+    # which shares this root, never links anyone.
+    from services.command.linking import (
+        GoogleAccountLinking,
+        GoogleOAuthFlow,
+        LinkPageNotices,
+        OAuthStateTable,
+    )
 
 
 class CommandService:
@@ -33,6 +45,36 @@ class CommandService:
     @cached_property
     def calendars(self) -> UserCalendarsReader:
         return UserCalendarsReader(self.settings.user_calendars_table)
+
+    @cached_property
+    def link_states(self) -> OAuthStateTable:
+        from services.command.linking import OAuthStateTable
+
+        return OAuthStateTable(self.settings.sessions_table)
+
+    @cached_property
+    def google_consent(self) -> GoogleOAuthFlow:
+        from services.command.linking import GoogleOAuthFlow
+
+        return GoogleOAuthFlow(self.settings, self.settings.public_base_url)
+
+    @cached_property
+    def linking(self) -> GoogleAccountLinking:
+        from services.command.linking import GoogleAccountLinking
+
+        return GoogleAccountLinking(self.google_consent, self.link_states)
+
+    @cached_property
+    def link_page_notices(self) -> LinkPageNotices:
+        from services.command.linking import LinkPageNotices
+
+        return LinkPageNotices(self.messenger)
+
+    @cached_property
+    def tokens(self) -> OAuthTokens:
+        return OAuthTokens(
+            self.settings.oauth_tokens_table, self.settings.token_key_id, actor="command"
+        )
 
 
 @lru_cache(maxsize=1)

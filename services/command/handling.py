@@ -11,8 +11,10 @@ from services.command.domain.conversation import (
     answer_group_message,
     answer_message,
 )
+from services.command.domain.linking import note_access_revoked
 from shared.events import (
     DomainEvent,
+    GoogleAccessRevoked,
     LineGroupMessageReceived,
     LineMessageReceived,
     LineUserFollowed,
@@ -25,7 +27,7 @@ logger = Logger(service="command", child=True)
 def handle_command_event(event: DomainEvent, service: CommandService) -> None:
     """Answer one LINE event; events this slice does not act on are acknowledged."""
     if isinstance(event, LineMessageReceived):
-        answer = answer_message(event, service.calendars)
+        answer = answer_message(event, service.calendars, linking=service.linking)
         _deliver(service, event.user_id, event.reply_token, event.webhook_event_id, answer)
     elif isinstance(event, LineUserFollowed):
         answer = answer_follow(event)
@@ -33,8 +35,11 @@ def handle_command_event(event: DomainEvent, service: CommandService) -> None:
     elif isinstance(event, LineGroupMessageReceived):
         answer = answer_group_message(event)
         _deliver(service, event.chat_id, event.reply_token, event.webhook_event_id, answer)
+    elif isinstance(event, GoogleAccessRevoked):
+        marked = note_access_revoked(event, service.tokens, service.messenger)
+        logger.info("google access revoked", newly_marked=marked)
     else:
-        # TODO(#3): postbacks, unfollow and revoked-access notices are handled by issue #3.
+        # TODO(#3): postbacks and unfollow are handled by issue #3.
         logger.info("event not handled by this service yet", detail_type=event.detail_type())
 
 

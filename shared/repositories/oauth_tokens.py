@@ -137,6 +137,11 @@ class OAuthTokens:
             revoked_notice_sent=item.get("revokedNoticeSent", {}).get("BOOL", False),
         )
 
+    def is_linked(self, user_id: str) -> bool:
+        """True when a usable refresh token is kept: linked, and not since revoked."""
+        found = self.status(user_id)
+        return found is not None and found.status == LINKED
+
     def mark_revoked(self, user_id: str) -> bool:
         """Mark the link revoked; True only the first time, so the user is told once."""
         try:

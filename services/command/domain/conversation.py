@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.command.domain import replies
 from services.command.domain.commands import Intent
 from shared.events import (
     DomainEvent,
+    Language,
     LineGroupMessageReceived,
     LineMessageReceived,
     LineUserFollowed,
@@ -24,6 +26,14 @@ class Answer:
     events: list[DomainEvent] = field(default_factory=list)
 
 
+class AccountLinking(Protocol):
+    """Starts linking a user's Google account."""
+
+    def consent_message(self, user_id: str, language: Language) -> OutgoingMessage:
+        """A message with a consent link bound to this user."""
+        ...
+
+
 def list_calendars_text(calendars: list[SubscribedCalendar], language: str) -> str:
     lines = [replies.CALENDARS_HEADER["ja" if language == "ja" else "en"]]
     mark = replies.PRIMARY_MARK["ja" if language == "ja" else "en"]
@@ -32,7 +42,9 @@ def list_calendars_text(calendars: list[SubscribedCalendar], language: str) -> s
     return "\n".join(lines)
 
 
-def answer_message(event: LineMessageReceived, calendars: SubscribedCalendars) -> Answer:
+def answer_message(
+    event: LineMessageReceived, calendars: SubscribedCalendars, *, linking: AccountLinking
+) -> Answer:
     """Decide the answer to a command a user sent."""
     language = event.language
     intent = Intent(event.intent) if event.intent in Intent._value2member_map_ else None
@@ -46,10 +58,13 @@ def answer_message(event: LineMessageReceived, calendars: SubscribedCalendars) -
             return Answer([OutgoingMessage(replies.NO_CALENDARS[language])])
         return Answer([OutgoingMessage(list_calendars_text(subscribed, language))])
 
+    if intent is Intent.LINK:
+        return Answer([linking.consent_message(event.user_id, language)])
+
     if intent is None or intent is Intent.UNKNOWN:
         return Answer([OutgoingMessage(replies.HINT[language])])
 
-    # TODO(#3): link, add/remove, agenda and settings commands are answered by issue #3.
+    # TODO(#3): add/remove, agenda and settings commands are answered by issue #3.
     return Answer([OutgoingMessage(replies.NOT_YET[language])])
 
 
