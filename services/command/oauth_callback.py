@@ -51,7 +51,7 @@ def _page(outcome: LinkOutcome) -> Response[str]:
     )
     return Response(
         status_code=status,
-        content_type=content_types.TEXT_HTML,
+        content_type=f"{content_types.TEXT_HTML}; charset=utf-8",
         body=body,
         # The URL holds the code and the state: keep it out of caches and Referer headers.
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
