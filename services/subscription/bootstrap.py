@@ -63,6 +63,8 @@ class SubscriptionService:
             event_key_jmespath="event_id",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=int(IDEMPOTENCY_WINDOW.total_seconds()),
+            # Marks the answer Powertools gives for an event already handled, for the logs.
+            response_hook=lambda response, record: {**response, "outcome": "duplicate"},
         )
 
     @cached_property
