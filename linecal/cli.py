@@ -80,7 +80,12 @@ def _print_messages(messages: list[BotMessage]) -> None:
     if not messages:
         console.print("[yellow](no answer)[/]")
     for message in messages:
-        console.print(f"[bold cyan]bot[/] ({message.via}): {escape(message.text)}", highlight=False)
+        # soft_wrap: a long link (the Google consent URL) stays one piece to copy or click.
+        console.print(
+            f"[bold cyan]bot[/] ({message.via}): {escape(message.text)}",
+            highlight=False,
+            soft_wrap=True,
+        )
         for number, choice in enumerate(message.choices, start=1):
             console.print(f"    [{number}] {choice.get('label', '')}", markup=False)
 
