@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 import requests
 
 from linecal.local.embedded import EmbeddedStack
@@ -156,12 +157,15 @@ def test_an_unknown_calendar_is_rejected_and_the_user_told(local_stack: Embedded
     assert "見つかりませんでした" in text
 
 
-def test_google_outages_are_retried_through_the_queue(local_stack: EmbeddedStack) -> None:
+@pytest.mark.parametrize("status", [503, 429])
+def test_google_outages_and_rate_limits_are_retried_through_the_queue(
+    local_stack: EmbeddedStack, status: int
+) -> None:
     # GIVEN Google's calendar list fails more often than the client's own retries
     user = new_user()
     link_directly(local_stack, user)
     faults = f"{local_stack.base_url}/sandbox/google/faults"
-    requests.post(faults, json={"match": "calendarList", "status": 503, "count": 4}, timeout=5)
+    requests.post(faults, json={"match": "calendarList", "status": status, "count": 4}, timeout=5)
 
     try:
         publish(local_stack, UserNeedsDefaultCalendar(user_id=user))
