@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from functools import cached_property, lru_cache
 
+from services.command.conversation_state import (
+    GroupNoticeLedger,
+    MinuteCommandCounter,
+    StoredChoiceSessions,
+)
+from services.command.domain.conversation import ConversationPorts
+from services.command.google_account import LinkedGoogleCalendars, RevocableGoogleGrants
 from services.command.line_webhook import LineWebhookReader
 from services.command.settings import CommandSettings
+from services.command.user_settings import UserSettingsReader
+from services.command.webhook_events import WebhookEventClaims
 from shared.events import COMMAND_SOURCE
 from shared.line_messaging import LineMessenger
 from shared.publisher import EventPublisher
+from shared.repositories.oauth_tokens import OAuthTokens
 from shared.repositories.user_calendars import UserCalendarsReader
 
 
@@ -33,6 +43,38 @@ class CommandService:
     @cached_property
     def calendars(self) -> UserCalendarsReader:
         return UserCalendarsReader(self.settings.user_calendars_table)
+
+    @cached_property
+    def tokens(self) -> OAuthTokens:
+        return OAuthTokens(
+            self.settings.oauth_tokens_table, self.settings.token_key_id, actor="command"
+        )
+
+    @cached_property
+    def sessions(self) -> StoredChoiceSessions:
+        return StoredChoiceSessions(self.settings.sessions_table)
+
+    @cached_property
+    def webhook_events(self) -> WebhookEventClaims:
+        return WebhookEventClaims(self.settings.webhook_events_table)
+
+    @cached_property
+    def group_notices(self) -> GroupNoticeLedger:
+        return GroupNoticeLedger(self.settings.sessions_table)
+
+    @cached_property
+    def google_grants(self) -> RevocableGoogleGrants:
+        return RevocableGoogleGrants(self.tokens, self.settings.google_revoke_uri)
+
+    @cached_property
+    def conversation(self) -> ConversationPorts:
+        return ConversationPorts(
+            subscribed=self.calendars,
+            google=LinkedGoogleCalendars(self.tokens, self.settings),
+            sessions=self.sessions,
+            settings=UserSettingsReader(self.settings.user_settings_table),
+            usage=MinuteCommandCounter(self.settings.sessions_table),
+        )
 
 
 @lru_cache(maxsize=1)
