@@ -232,8 +232,6 @@ def test_a_revoked_grant_counts_as_not_linked(local_stack: EmbeddedStack) -> Non
 
 def test_revoking_a_grant_makes_google_refuse_its_token(local_stack: EmbeddedStack) -> None:
     add_google_account(local_stack, "leaving@example.com", 2)
-    grants = RevocableGoogleGrants(tokens(local_stack), CommandSettings().google_revoke_uri)
-
     refresh_token = link(local_stack, "Uleaving", "leaving@example.com")
     grants = RevocableGoogleGrants(tokens(local_stack), CommandSettings().google_revoke_uri)
 
@@ -369,3 +367,16 @@ def test_unfollow_revokes_the_grant_and_forgets_the_tokens(local_stack: Embedded
 
     wait_for(lambda: tokens(local_stack).status("Uunfollow") is None)
     assert_refused_by_google(refresh_token)
+
+
+def test_the_21st_command_in_a_minute_gets_one_friendly_reply(local_stack: EmbeddedStack) -> None:
+    # WHEN a user sends 22 commands at once (LINE may batch them in one body)
+    events = [text_event("Uflood", "help", reply_token(local_stack, "Uflood")) for _ in range(22)]
+    post_events(local_stack, *events)
+
+    # THEN 20 are answered, one says to wait, and the last gets no answer at all
+    records = settle(local_stack, "Uflood", 21, quiet=3)
+    texts = [r["messages"][0]["text"] for r in records]
+    assert len(texts) == 21
+    assert sum(t.startswith("How to use") for t in texts) == 20
+    assert sum("wait a minute" in t for t in texts) == 1
