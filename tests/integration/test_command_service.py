@@ -370,6 +370,10 @@ def test_unfollow_revokes_the_grant_and_forgets_the_tokens(local_stack: Embedded
 
 
 def test_the_21st_command_in_a_minute_gets_one_friendly_reply(local_stack: EmbeddedStack) -> None:
+    # GIVEN a minute that will not end while the commands are counted (the count is per minute)
+    if time.time() % 60 > 40:
+        time.sleep(61 - time.time() % 60)
+
     # WHEN a user sends 22 commands at once (LINE may batch them in one body)
     events = [text_event("Uflood", "help", reply_token(local_stack, "Uflood")) for _ in range(22)]
     post_events(local_stack, *events)
