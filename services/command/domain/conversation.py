@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from services.command.domain import calendar_menus, replies, settings_changes
 from services.command.domain.answers import Answer, say
@@ -32,6 +33,8 @@ from shared.events import (
 )
 from shared.messages import OutgoingMessage, QuickReplyChoice
 from shared.subscriptions import SubscribedCalendar, SubscribedCalendars
+
+AgendaPeriod = Literal["today", "tomorrow", "week", "preview"]
 
 # Commands a user may send a minute before being asked to slow down.
 COMMANDS_PER_MINUTE = 20
@@ -112,16 +115,14 @@ def answer_remove_calendar(event: LineMessageReceived, ports: ConversationPorts)
     )
 
 
-def _agenda(period: str) -> IntentAnswer:
+def _agenda(period: AgendaPeriod) -> IntentAnswer:
     def answer_agenda(event: LineMessageReceived, ports: ConversationPorts) -> Answer:
         # The notification service reads the events and answers with this reply token.
-        request = AgendaRequested.model_validate(
-            {
-                "user_id": event.user_id,
-                "period": period,
-                "reply_token": event.reply_token,
-                "language": event.language,
-            }
+        request = AgendaRequested(
+            user_id=event.user_id,
+            period=period,
+            reply_token=event.reply_token,
+            language=event.language,
         )
         return Answer([], [request])
 
@@ -148,10 +149,11 @@ def answer_settings(event: LineMessageReceived, ports: ConversationPorts) -> Ans
     return Answer([OutgoingMessage(settings_text(settings, event.language))])
 
 
-def _changed(event: LineMessageReceived, saved: str, value: object, **change: object) -> Answer:
+def _changed(
+    event: LineMessageReceived, saved: str, value: object, change: NotificationSettingsChanged
+) -> Answer:
     text = replies.SETTING_SAVED[saved][event.language].format(value=value)
-    published = NotificationSettingsChanged.model_validate({"user_id": event.user_id, **change})
-    return Answer([OutgoingMessage(text)], [published])
+    return Answer([OutgoingMessage(text)], [change])
 
 
 def _setting_help(setting: str, language: Language) -> Answer:
@@ -163,7 +165,12 @@ def answer_set_digest_time(event: LineMessageReceived, ports: ConversationPorts)
     value = settings_changes.clock_time(event.argument or "")
     if value is None:
         return _setting_help("digest_time", event.language)
-    return _changed(event, "digest_time", value, digest_time=value)
+    return _changed(
+        event,
+        "digest_time",
+        value,
+        NotificationSettingsChanged(user_id=event.user_id, digest_time=value),
+    )
 
 
 def answer_set_reminder(event: LineMessageReceived, ports: ConversationPorts) -> Answer:
@@ -171,28 +178,48 @@ def answer_set_reminder(event: LineMessageReceived, ports: ConversationPorts) ->
     if minutes is None:
         return _setting_help("reminder_minutes", event.language)
     saved = "reminder_minutes" if minutes else "reminder_off"
-    return _changed(event, saved, minutes, reminder_minutes=minutes)
+    return _changed(
+        event,
+        saved,
+        minutes,
+        NotificationSettingsChanged(user_id=event.user_id, reminder_minutes=minutes),
+    )
 
 
 def answer_set_time_zone(event: LineMessageReceived, ports: ConversationPorts) -> Answer:
     zone = settings_changes.time_zone(event.argument or "")
     if zone is None:
         return _setting_help("time_zone", event.language)
-    return _changed(event, "time_zone", zone, time_zone=zone)
+    return _changed(
+        event,
+        "time_zone",
+        zone,
+        NotificationSettingsChanged(user_id=event.user_id, time_zone=zone),
+    )
 
 
 def answer_set_quiet_hours(event: LineMessageReceived, ports: ConversationPorts) -> Answer:
     hours = settings_changes.quiet_hours(event.argument or "")
     if hours is None:
         return _setting_help("quiet_hours", event.language)
-    return _changed(event, "quiet_hours" if hours else "quiet_off", hours, quiet_hours=hours)
+    return _changed(
+        event,
+        "quiet_hours" if hours else "quiet_off",
+        hours,
+        NotificationSettingsChanged(user_id=event.user_id, quiet_hours=hours),
+    )
 
 
 def answer_set_skip_empty(event: LineMessageReceived, ports: ConversationPorts) -> Answer:
     skip = settings_changes.on_or_off(event.argument or "")
     if skip is None:
         return _setting_help("skip_empty_days", event.language)
-    return _changed(event, "skip_on" if skip else "skip_off", skip, skip_empty_days=skip)
+    return _changed(
+        event,
+        "skip_on" if skip else "skip_off",
+        skip,
+        NotificationSettingsChanged(user_id=event.user_id, skip_empty_days=skip),
+    )
 
 
 _BY_INTENT: dict[Intent, IntentAnswer] = {
