@@ -134,10 +134,10 @@ class AgendaRequested(UserEvent):
 class NotificationSettingsChanged(UserEvent):
     """A user changed how and when they are notified; only the fields they set are given."""
 
-    digest_time: str | None = None
-    reminder_minutes: int | None = None
-    time_zone: str | None = None
-    quiet_hours: str | None = None
+    digest_time: str | None = None  # "HH:MM", 24-hour, in the user's time zone
+    reminder_minutes: int | None = None  # 0..120; 0 turns reminders off
+    time_zone: str | None = None  # an IANA zone name, e.g. "Asia/Tokyo"
+    quiet_hours: str | None = None  # "HH:MM-HH:MM" (may span midnight); "" turns them off
     skip_empty_days: bool | None = None
     language: Language | None = None
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from services.command.conversation_state import (
+    GroupNoticeLedger,
+    MinuteCommandCounter,
+    StoredChoiceSessions,
+)
+from services.command.domain.conversation import ConversationPorts
+from services.command.google_account import LinkedGoogleCalendars, RevocableGoogleGrants
 from services.command.line_webhook import LineWebhookReader
 from services.command.settings import CommandSettings
+from services.command.user_settings import UserSettingsReader
+from services.command.webhook_events import WebhookEventClaims
 from shared.events import COMMAND_SOURCE
 from shared.line_messaging import LineMessenger
 from shared.publisher import EventPublisher
@@ -74,6 +83,33 @@ class CommandService:
     def tokens(self) -> OAuthTokens:
         return OAuthTokens(
             self.settings.oauth_tokens_table, self.settings.token_key_id, actor="command"
+        )
+
+    @cached_property
+    def sessions(self) -> StoredChoiceSessions:
+        return StoredChoiceSessions(self.settings.sessions_table)
+
+    @cached_property
+    def webhook_events(self) -> WebhookEventClaims:
+        return WebhookEventClaims(self.settings.webhook_events_table)
+
+    @cached_property
+    def group_notices(self) -> GroupNoticeLedger:
+        return GroupNoticeLedger(self.settings.sessions_table)
+
+    @cached_property
+    def google_grants(self) -> RevocableGoogleGrants:
+        return RevocableGoogleGrants(self.tokens, self.settings.google_revoke_uri)
+
+    @cached_property
+    def conversation(self) -> ConversationPorts:
+        return ConversationPorts(
+            subscribed=self.calendars,
+            google=LinkedGoogleCalendars(self.tokens, self.settings),
+            sessions=self.sessions,
+            settings=UserSettingsReader(self.settings.user_settings_table),
+            usage=MinuteCommandCounter(self.settings.sessions_table),
+            linking=self.linking,
         )
 
 

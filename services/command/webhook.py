@@ -8,9 +8,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from services.command.bootstrap import bootstrap
 from services.command.line_webhook import MalformedBody, SignatureMismatch
+from shared.publisher import PublishFailed
 
 # LINE's bodies are small; anything this large is not from LINE and is refused unread.
 MAX_BODY_BYTES = 1_000_000
@@ -49,7 +51,13 @@ def receive_line_webhook() -> Response[str]:
         logger.warning("webhook body malformed", reason=str(exc))
         return _answer(400, "malformed body")
 
-    bootstrap().publisher.publish(*batch.events)
+    try:
+        bootstrap().publisher.publish(*batch.events)
+    except (PublishFailed, ClientError) as exc:
+        # With redelivery on in the LINE console, LINE sends the body again; the worker
+        # drops any event of it that was published this time.
+        logger.error("webhook events not published", reason=type(exc).__name__)
+        return _answer(500, "try again")
     logger.info("webhook accepted", published=len(batch.events), ignored=batch.ignored)
     return _answer(200, "ok")
 

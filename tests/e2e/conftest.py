@@ -56,12 +56,16 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"linecal local up did not answer in 60 s:\n{log.read_text()[-3000:]}")
 
 
-def run_linecal(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run the `linecal` CLI as a user would and capture what it prints."""
+def run_linecal(
+    *args: str, timeout: float = 60, typed: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `linecal` CLI as a user would and capture what it prints; `typed` is what
+    the user types at its prompts, one line each."""
     return subprocess.run(
         [sys.executable, "-m", "linecal", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=typed,
         env={**os.environ, "COLUMNS": "200"},
     )

@@ -66,7 +66,12 @@ def test_bad_requests_publish_nothing(local_stack: EmbeddedStack) -> None:
     probe = sqs.create_queue(QueueName="probe-bad-requests")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=probe, AttributeNames=["QueueArn"])
     bus = local_stack.stack.resources["EventBus"]
-    events.put_rule(Name="probe-all", EventBusName=bus, EventPattern='{"source":[{"prefix":""}]}')
+    # Only what the webhook publishes: the worker publishes too, later, for earlier tests.
+    events.put_rule(
+        Name="probe-all",
+        EventBusName=bus,
+        EventPattern='{"detail-type":[{"prefix":"Line"}]}',
+    )
     events.put_targets(
         Rule="probe-all",
         EventBusName=bus,

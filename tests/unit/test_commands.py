@@ -65,3 +65,82 @@ def test_any_text_maps_to_exactly_one_intent_without_raising(text: str) -> None:
 
     assert isinstance(command.intent, Intent)
     assert command.language in ("ja", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "argument"),
+    [
+        ("カレンダー追加仕事", Intent.ADD_CALENDAR, "仕事"),
+        ("カレンダー削除　２", Intent.REMOVE_CALENDAR, "2"),
+        ("ADD  Family Trips ", Intent.ADD_CALENDAR, "Family Trips"),
+        ("通知時刻7:30", Intent.SET_DIGEST_TIME, "7:30"),
+        ("リマインド　１０", Intent.SET_REMINDER, "10"),
+        ("タイムゾーン Asia/Tokyo", Intent.SET_TIME_ZONE, "Asia/Tokyo"),
+        ("quiet 23:00-07:00", Intent.SET_QUIET_HOURS, "23:00-07:00"),
+        ("おやすみ 23:00〜07:00", Intent.SET_QUIET_HOURS, "23:00〜07:00"),
+        ("Skip ON", Intent.SET_SKIP_EMPTY, "ON"),
+        ("今日 の予定", Intent.TODAY, None),
+        ("カレンダー　一覧", Intent.LIST_CALENDARS, None),
+        ("明日の予定", Intent.TOMORROW, None),
+        ("Preview", Intent.PREVIEW, None),
+        ("ｔｏｄａｙ", Intent.TODAY, None),
+        ("remove", Intent.REMOVE_CALENDAR, None),
+        ("digest", Intent.SET_DIGEST_TIME, None),
+    ],
+)
+def test_forgiving_typing_of_every_command(text: str, intent: Intent, argument: str | None) -> None:
+    command = parse_command(text)
+
+    assert (command.intent, command.argument) == (intent, argument)
+
+
+def test_english_words_are_not_glued_together_nor_japanese_prefixes_guessed() -> None:
+    assert parse_command("li st").intent is Intent.UNKNOWN
+    assert parse_command("addwork").intent is Intent.UNKNOWN
+    assert parse_command("カレンダーX").intent is Intent.UNKNOWN
+
+
+KEYWORDS = [
+    ("ヘルプ", Intent.HELP),
+    ("help", Intent.HELP),
+    ("連携", Intent.LINK),
+    ("link", Intent.LINK),
+    ("カレンダー一覧", Intent.LIST_CALENDARS),
+    ("calendars", Intent.LIST_CALENDARS),
+    ("カレンダー追加", Intent.ADD_CALENDAR),
+    ("add", Intent.ADD_CALENDAR),
+    ("カレンダー削除", Intent.REMOVE_CALENDAR),
+    ("remove", Intent.REMOVE_CALENDAR),
+    ("今日の予定", Intent.TODAY),
+    ("week", Intent.WEEK),
+    ("通知テスト", Intent.PREVIEW),
+    ("settings", Intent.SETTINGS),
+]
+SPACES = st.text(alphabet=" \t\u3000\n", max_size=3)
+
+
+@given(st.sampled_from(KEYWORDS), SPACES, SPACES, st.booleans(), st.booleans())
+def test_keywords_survive_spaces_case_and_full_width(
+    keyword: tuple[str, Intent], before: str, after: str, upper: bool, full_width: bool
+) -> None:
+    # GIVEN a keyword typed with stray spaces, in capitals or full-width letters
+    word, intent = keyword
+    typed = word.upper() if upper else word
+    if full_width:
+        typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in typed)
+
+    # THEN it is still that keyword
+    assert parse_command(before + typed + after).intent is intent
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_unicode_including_controls_maps_to_one_intent_and_a_tidy_argument(
+    text: str,
+) -> None:
+    command = parse_command(text)
+
+    assert isinstance(command.intent, Intent)
+    # Only intents that take one carry an argument, never empty nor padded with spaces.
+    if command.argument is not None:
+        assert command.argument == command.argument.strip() != ""
+        assert command.intent not in (Intent.HELP, Intent.UNKNOWN, Intent.TODAY)

@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.command.domain.commands import Intent
-from services.command.domain.conversation import answer_message
 from services.command.domain.linking import (
     CodeExchangeFailed,
     GoogleCallback,
@@ -21,7 +19,7 @@ from services.command.domain.linking import (
 )
 from services.command.linking import GoogleAccountLinking, GoogleOAuthFlow
 from shared.config import GoogleSettings
-from shared.events import DomainEvent, GoogleAccessRevoked, GoogleAccountLinked, LineMessageReceived
+from shared.events import DomainEvent, GoogleAccessRevoked, GoogleAccountLinked
 from shared.messages import OutgoingMessage
 from shared.subscriptions import SubscribedCalendar
 
@@ -133,17 +131,10 @@ class Linking:
 
     def ask_for_link(self, language: str = "ja") -> str:
         """The state of the consent link the bot just sent."""
-        event = LineMessageReceived(
-            user_id=USER,
-            webhook_event_id="01HX",
-            reply_token="r",
-            intent=Intent.LINK.value,
-            language="en" if language == "en" else "ja",
+        message = GoogleAccountLinking(self.consent, self.states).consent_message(
+            USER, "en" if language == "en" else "ja"
         )
-        answer = answer_message(
-            event, NoCalendars(), linking=GoogleAccountLinking(self.consent, self.states)
-        )
-        text = answer.messages[0].text
+        text = message.text
         return parse_qs(urlsplit(text.split()[-1]).query)["state"][0]
 
     def come_back(self, **query: str | None) -> LinkOutcome:

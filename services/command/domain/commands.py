@@ -40,6 +40,7 @@ class ChatCommand:
 # full-width letters and the ideographic space need no entries of their own.
 _KEYWORDS: dict[str, tuple[Intent, Language]] = {
     "ヘルプ": (Intent.HELP, "ja"),
+    "使い方": (Intent.HELP, "ja"),
     "help": (Intent.HELP, "en"),
     "連携": (Intent.LINK, "ja"),
     "link": (Intent.LINK, "en"),
@@ -84,6 +85,18 @@ _TAKES_ARGUMENT = {
     Intent.SET_SKIP_EMPTY,
 }
 
+# Japanese keywords may run straight into their argument ("通知時刻7:30"); the longest
+# keyword wins, so "カレンダー追加仕事" is an add and not the bare "カレンダー".
+_JAPANESE_WITH_ARGUMENT = sorted(
+    (
+        k
+        for k, (intent, language) in _KEYWORDS.items()
+        if language == "ja" and intent in _TAKES_ARGUMENT
+    ),
+    key=len,
+    reverse=True,
+)
+
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -100,17 +113,26 @@ def guess_language(text: str) -> Language:
 def parse_command(text: str) -> ChatCommand:
     """Map any text to exactly one command; never raises."""
     normalised = normalise(text)
-    fallback_language = guess_language(normalised)
+    # The argument keeps the user's own spelling (calendar names are case-sensitive).
+    spelled = " ".join(unicodedata.normalize("NFKC", text).split())
 
     exact = _KEYWORDS.get(normalised)
     if exact is not None:
         return ChatCommand(exact[0], None, exact[1])
+    # Japanese is written without spaces, so "今日 の予定" is still the keyword; English
+    # words are not glued together ("li st" is not "list").
+    squeezed = _KEYWORDS.get(normalised.replace(" ", ""))
+    if squeezed is not None and squeezed[1] == "ja":
+        return ChatCommand(squeezed[0], None, "ja")
 
     keyword, _, rest = normalised.partition(" ")
     with_argument = _KEYWORDS.get(keyword)
     if with_argument is not None and with_argument[0] in _TAKES_ARGUMENT and rest:
-        # The argument keeps the user's own spelling (calendar names are case-sensitive).
-        original_rest = " ".join(unicodedata.normalize("NFKC", text).split()).partition(" ")[2]
-        return ChatCommand(with_argument[0], original_rest or rest, with_argument[1])
+        return ChatCommand(with_argument[0], spelled.partition(" ")[2] or rest, with_argument[1])
 
-    return ChatCommand(Intent.UNKNOWN, None, fallback_language)
+    for japanese in _JAPANESE_WITH_ARGUMENT:
+        # Japanese keywords have no case, so the spelled text starts with them as typed.
+        if spelled.startswith(japanese) and spelled[len(japanese) :].strip():
+            return ChatCommand(_KEYWORDS[japanese][0], spelled[len(japanese) :].strip(), "ja")
+
+    return ChatCommand(Intent.UNKNOWN, None, guess_language(normalised))
