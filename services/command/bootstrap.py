@@ -16,7 +16,7 @@ from services.command.line_webhook import LineWebhookReader
 from services.command.settings import CommandSettings
 from services.command.user_settings import UserSettingsReader
 from services.command.webhook_events import WebhookEventClaims
-from shared.events import COMMAND_SOURCE
+from shared.events import COMMAND_SOURCE, GoogleAccessRevoked
 from shared.line_messaging import LineMessenger
 from shared.publisher import EventPublisher
 from shared.repositories.oauth_tokens import OAuthTokens
@@ -105,12 +105,17 @@ class CommandService:
     def conversation(self) -> ConversationPorts:
         return ConversationPorts(
             subscribed=self.calendars,
-            google=LinkedGoogleCalendars(self.tokens, self.settings),
+            google=LinkedGoogleCalendars(
+                self.tokens, self.settings, on_revoked=self._publish_access_revoked
+            ),
             sessions=self.sessions,
             settings=UserSettingsReader(self.settings.user_settings_table),
             usage=MinuteCommandCounter(self.settings.sessions_table),
             linking=self.linking,
         )
+
+    def _publish_access_revoked(self, user_id: str) -> None:
+        self.publisher.publish(GoogleAccessRevoked(user_id=user_id))
 
 
 @lru_cache(maxsize=1)

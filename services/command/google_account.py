@@ -38,10 +38,12 @@ class LinkedGoogleCalendars:
         tokens: OAuthTokens,
         settings: GoogleSettings,
         calendar_for: CalendarFactory = GoogleCalendar,
+        on_revoked: Callable[[str], None] = lambda user_id: None,
     ) -> None:
         self._tokens = tokens
         self._settings = settings
         self._calendar_for = calendar_for
+        self._on_revoked = on_revoked
 
     def calendars_of(self, user_id: str) -> list[CalendarOption] | None:
         grant = self._tokens.load(user_id)
@@ -50,8 +52,9 @@ class LinkedGoogleCalendars:
         try:
             entries = self._calendar_for(self._settings, grant.refresh_token).calendar_list()
         except GrantRevoked:
-            # TODO(#4): tell the other services (GoogleAccessRevoked); the user is asked to
-            # link again either way.
+            # The other services learn of it through GoogleAccessRevoked; this user is
+            # asked to link again by the answer itself.
+            self._on_revoked(user_id)
             return None
         except GoogleError as exc:
             raise GoogleCalendarsUnavailable(f"{exc.status} {exc.reason}") from exc

@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 import time
 
-import boto3
 import pytest
 import requests
 
-from shared.events import (
-    OPERATOR_SOURCE,
-    CalendarSubscriptionRequested,
-    CalendarUnsubscriptionRequested,
-)
-from shared.publisher import EventPublisher
 from tests.e2e.conftest import run_linecal
 
 pytestmark = pytest.mark.e2e
 
 USER = "Ue2elinkjourney0000000000000000001"
-WORK_CALENDAR = "c_demo0work0123@group.calendar.google.com"
 
 
 def chat(stack_url: str, text: str) -> str:
@@ -41,17 +33,15 @@ def list_until(stack_url: str, expected: str, absent: str | None = None) -> str:
         time.sleep(0.5)
 
 
-def bus_publisher(stack_url: str) -> EventPublisher:
-    # TODO(#3): the add/remove quick replies replace these direct requests once merged.
-    stack = requests.get(f"{stack_url}/sandbox/stack", timeout=5).json()["stack"]
-    client = boto3.client(
-        "events",
-        endpoint_url=stack["endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    return EventPublisher(stack["resources"]["EventBus"], OPERATOR_SOURCE, client=client)
+def tap_choice(stack_url: str, first: str, label: str) -> str:
+    """Say `first`, then tap the quick-reply button labelled `label`, in one chat session."""
+    menu = chat(stack_url, first)
+    labels = re.findall(r"^\s+\[(\d+)\] (.+)$", menu, flags=re.M)
+    number = next((n for n, text in labels if text.strip() == label), None)
+    assert number is not None, menu
+    result = run_linecal("chat", "--url", stack_url, "--user", USER, typed=f"{first}\n{number}\n")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_link_then_choose_calendars(stack_url: str) -> None:
@@ -66,15 +56,22 @@ def test_link_then_choose_calendars(stack_url: str) -> None:
     shown = list_until(stack_url, "demo@example.com（メイン）")
     assert "1. demo@example.com（メイン）" in shown
 
-    # WHEN they add a second calendar, THEN both are listed
-    bus = bus_publisher(stack_url)
-    bus.publish(CalendarSubscriptionRequested(user_id=USER, calendar_id=WORK_CALENDAR))
-    shown = list_until(stack_url, "2. 仕事")
+    # WHEN they add a second calendar by its quick-reply button, THEN both are listed
+    tap_choice(stack_url, "カレンダー追加", "仕事")
+    shown = list_until(stack_url, "仕事")
+    assert "demo@example.com（メイン）" in shown
 
-    # WHEN they remove it again, THEN only the primary one is left
-    bus.publish(CalendarUnsubscriptionRequested(user_id=USER, calendar_id=WORK_CALENDAR))
-    shown = list_until(stack_url, "demo@example.com", absent="仕事")
-    assert "2." not in shown
+    # WHEN they add a third by name, THEN all three are listed
+    chat(stack_url, "カレンダー追加 Family")
+    list_until(stack_url, "Family")
+
+    # WHEN they remove 仕事 by name and confirm, THEN 仕事 is gone and the others stay
+    confirmation = chat(stack_url, "カレンダー削除 仕事")
+    yes = re.search(r"^\s+\[(\d+)\] (はい、やめる|Yes, stop)", confirmation, flags=re.M)
+    assert yes, confirmation
+    tap_choice(stack_url, "カレンダー削除 仕事", yes.group(2).strip())
+    shown = list_until(stack_url, "Family", absent="仕事")
+    assert "demo@example.com（メイン）" in shown
 
     # AND LINE told them of each change once
     pushes = [
@@ -87,5 +84,5 @@ def test_link_then_choose_calendars(stack_url: str) -> None:
     ]
     assert sum("連携しました" in p for p in pushes) == 1
     assert sum("を通知に登録しました" in p for p in pushes) == 1
-    assert sum("追加しました" in p for p in pushes) == 1
+    assert sum("追加しました" in p for p in pushes) == 2
     assert sum("通知をやめました" in p for p in pushes) == 1

@@ -219,15 +219,21 @@ def test_linked_google_calendars_lists_every_page_of_thirty(local_stack: Embedde
     assert directory.calendars_of("Unever-linked") is None
 
 
-def test_a_revoked_grant_counts_as_not_linked(local_stack: EmbeddedStack) -> None:
+def test_a_revoked_grant_counts_as_not_linked_and_is_reported(
+    local_stack: EmbeddedStack,
+) -> None:
     add_google_account(local_stack, "revoked@example.com", 2)
     link(local_stack, "Urevoked", "revoked@example.com")
     assert local_stack.google_sandbox is not None
     local_stack.google_sandbox.revoke_account("revoked@example.com")
+    reported: list[str] = []
 
-    directory = LinkedGoogleCalendars(tokens(local_stack), CommandSettings())
+    directory = LinkedGoogleCalendars(
+        tokens(local_stack), CommandSettings(), on_revoked=reported.append
+    )
 
     assert directory.calendars_of("Urevoked") is None
+    assert reported == ["Urevoked"]
 
 
 def test_revoking_a_grant_makes_google_refuse_its_token(local_stack: EmbeddedStack) -> None:
