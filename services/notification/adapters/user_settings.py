@@ -41,11 +41,18 @@ def _preference_values(preferences: NotificationPreferences) -> dict[str, Attrib
     }
 
 
-_SET_PREFERENCES = (
-    "digestTime = :digestTime, timeZone = :timeZone, reminderMinutes = :reminderMinutes, "
-    "quietHours = :quietHours, skipEmptyDays = :skipEmptyDays, #language = :language, "
-    "digestMinute = :digestMinute"
+_PREFERENCE_ATTRIBUTES = (
+    "digestTime",
+    "timeZone",
+    "reminderMinutes",
+    "quietHours",
+    "skipEmptyDays",
+    "language",
+    "digestMinute",
 )
+# Every name goes through ExpressionAttributeNames: several are DynamoDB reserved words.
+_SET_PREFERENCES = "SET " + ", ".join(f"#{name} = :{name}" for name in _PREFERENCE_ATTRIBUTES)
+_PREFERENCE_NAMES = {f"#{name}": name for name in _PREFERENCE_ATTRIBUTES}
 
 
 class UserSettingsTable:
@@ -77,9 +84,9 @@ class UserSettingsTable:
             self._client.update_item(
                 TableName=self._table,
                 Key={"userId": {"S": user_id}},
-                UpdateExpression="SET " + _SET_PREFERENCES,
+                UpdateExpression=_SET_PREFERENCES,
                 ConditionExpression="attribute_not_exists(userId)",
-                ExpressionAttributeNames={"#language": "language"},
+                ExpressionAttributeNames=_PREFERENCE_NAMES,
                 ExpressionAttributeValues={
                     **_preference_values(preferences),
                     ":digestMinute": {"S": digest_minute},
@@ -95,8 +102,8 @@ class UserSettingsTable:
         self._client.update_item(
             TableName=self._table,
             Key={"userId": {"S": user_id}},
-            UpdateExpression="SET " + _SET_PREFERENCES,
-            ExpressionAttributeNames={"#language": "language"},
+            UpdateExpression=_SET_PREFERENCES,
+            ExpressionAttributeNames=_PREFERENCE_NAMES,
             ExpressionAttributeValues={
                 **_preference_values(preferences),
                 ":digestMinute": {"S": digest_minute},
