@@ -70,8 +70,11 @@ def add_event(base_url: str, email: str, calendar_id: str, event: dict[str, Any]
     _ok(requests.post(url, json=event, timeout=10))
 
 
-def link_users(target: StackTarget, users: Iterable[LinkedUser], now: datetime) -> None:
-    """Store each user's grant, subscriptions and default settings in the stack's tables."""
+def link_users(
+    target: StackTarget, users: Iterable[LinkedUser], now: datetime, with_settings: bool = True
+) -> None:
+    """Store each user's grant and subscriptions, and (unless told not to) their
+    notification settings, in the stack's tables."""
     assert target.base_url is not None, "linking users needs a local stack"
     dynamodb = target.client("dynamodb")
     tokens = OAuthTokens(
@@ -102,9 +105,10 @@ def link_users(target: StackTarget, users: Iterable[LinkedUser], now: datetime) 
                     "isPrimary": {"BOOL": index == 0},
                 },
             )
-        settings.save_preferences(
-            user.user_id, user.preferences, digest_minute(user.preferences, now)
-        )
+        if with_settings:
+            settings.save_preferences(
+                user.user_id, user.preferences, digest_minute(user.preferences, now)
+            )
 
 
 def _ok(answer: requests.Response) -> requests.Response:
