@@ -3,23 +3,25 @@ that make a second send a no-op, and the indexes the minute tick reads."""
 
 from __future__ import annotations
 
-import time
+import time as clock
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import requests
 
 from linecal.local.embedded import EmbeddedStack
 from linecal.local.linked_users import LinkedUser, SandboxCalendar, add_google_accounts, link_users
-from linecal.target import find_target
+from linecal.local.runtime import LocalLambdaContext, scheduled_event
+from linecal.target import StackTarget, find_target
+from services.notification import tick
 from services.notification.adapters.calendar_sync import CalendarSyncTable
 from services.notification.adapters.notification_log import NotificationLogTable
 from services.notification.adapters.user_settings import DueUsersIndex, UserSettingsTable
 from services.notification.adapters.work_queue import SqsWorkQueue
 from services.notification.domain.agenda import Window
 from services.notification.domain.calendar_sync import CalendarCache
-from services.notification.domain.preferences import NotificationPreferences
-from services.notification.fanout import fan_out_digests
+from services.notification.domain.preferences import NotificationPreferences, minute_key
+from services.notification.fanout import fan_out_reminders
 from tests.calendar_builders import timed_event
 
 AT = datetime(2026, 12, 2, 22, 0, tzinfo=UTC)
@@ -100,53 +102,84 @@ def test_the_indexes_find_users_by_digest_minute_and_reminder_minute(
     assert list(index.reminders_due("2031-01-01T00:10")) == []
 
 
-def test_a_digest_fanned_out_onto_the_queue_is_pushed_by_the_worker(
+def test_the_minute_tick_queues_a_due_digest_and_the_worker_pushes_it(
     local_stack: EmbeddedStack,
 ) -> None:
     # GIVEN a linked user whose digest is due at 23:17 UTC (08:17 JST)
     target = find_target(local_stack.base_url)
-    user = LinkedUser(
-        "U" + uuid.uuid4().hex,
-        f"q{uuid.uuid4().hex[:8]}@example.com",
-        [
-            SandboxCalendar(
-                "main",
-                "メイン",
-                [
-                    timed_event(
-                        "q1", "2026-12-03T09:00:00+09:00", "2026-12-03T10:00:00+09:00", "朝会"
-                    )
-                ],
-            )
-        ],
-        NotificationPreferences(digest_time=datetime(2026, 1, 1, 8, 17).time()),
+    user = a_linked_user(
+        target,
+        timed_event("q1", "2026-12-03T09:00:00+09:00", "2026-12-03T10:00:00+09:00", "朝会"),
+        NotificationPreferences(digest_time=time(8, 17)),
     )
-    add_google_accounts(local_stack.base_url, [user])
-    link_users(target, [user], AT)
-    client = target.client("dynamodb")
-    at = datetime(2026, 12, 2, 23, 17, tzinfo=UTC)
 
-    # WHEN the tick's fan-out runs for that minute
-    summary = fan_out_digests(
-        at,
-        DueUsersIndex(target.resource("UserSettingsTable"), client),
-        SqsWorkQueue(target.resource("NotificationQueue"), target.client("sqs")),
+    # WHEN the scheduled tick runs in that minute
+    answer = tick.lambda_handler(
+        scheduled_event("tick", datetime(2026, 12, 2, 23, 17, 5, tzinfo=UTC)),
+        LocalLambdaContext("NotificationTickFunction", 30),
     )
 
     # THEN the worker (polling the queue) pushes the digest
-    assert summary.queued >= 1
+    assert answer["digests"] >= 1
     pushes = _wait_for_pushes(local_stack.base_url, user.user_id)
     assert len(pushes) == 1
     assert "09:00-10:00 朝会 [メイン]" in pushes[0]["messages"][0]["text"]
 
 
+def test_a_user_woken_for_reminders_gets_one_ten_minutes_before(
+    local_stack: EmbeddedStack,
+) -> None:
+    # GIVEN a linked user with a 10:00 JST meeting, to be looked at at 09:50 JST
+    target = find_target(local_stack.base_url)
+    user = a_linked_user(
+        target,
+        timed_event("r1", "2026-12-03T10:00:00+09:00", "2026-12-03T10:30:00+09:00", "面談"),
+    )
+    at = datetime(2026, 12, 3, 0, 50, tzinfo=UTC)
+    settings = UserSettingsTable(target.resource("UserSettingsTable"), target.client("dynamodb"))
+    settings.set_reminder_wake(user.user_id, minute_key(at))
+
+    # WHEN the reminder fan-out runs for that minute
+    fan_out_reminders(
+        at,
+        DueUsersIndex(target.resource("UserSettingsTable"), target.client("dynamodb")),
+        SqsWorkQueue(target.resource("NotificationQueue"), target.client("sqs")),
+    )
+
+    # THEN the user gets the reminder, and is next looked at after the refresh interval
+    pushes = _wait_for_pushes(local_stack.base_url, user.user_id)
+    assert pushes[0]["messages"][0]["text"] == "⏰ まもなく (10分後)\n10:00 面談 [メイン]"
+    assert list(
+        DueUsersIndex(
+            target.resource("UserSettingsTable"), target.client("dynamodb")
+        ).reminders_due("2026-12-03T01:20")
+    ) == [user.user_id]
+
+
+def a_linked_user(
+    target: StackTarget,
+    event: dict[str, object],
+    preferences: NotificationPreferences | None = None,
+) -> LinkedUser:
+    user = LinkedUser(
+        "U" + uuid.uuid4().hex,
+        f"q{uuid.uuid4().hex[:8]}@example.com",
+        [SandboxCalendar("main", "メイン", [event])],
+        preferences or NotificationPreferences(),
+    )
+    assert target.base_url is not None
+    add_google_accounts(target.base_url, [user])
+    link_users(target, [user], AT)
+    return user
+
+
 def _wait_for_pushes(base: str, user_id: str) -> list[dict[str, object]]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = clock.monotonic() + 60
+    while clock.monotonic() < deadline:
         records: list[dict[str, object]] = requests.get(
             f"{base}/sandbox/line/messages", params={"to": user_id}, timeout=10
         ).json()
         if records:
             return records
-        time.sleep(0.3)
+        clock.sleep(0.3)
     return []
