@@ -269,20 +269,17 @@ class NotificationService:
             return None
 
     def _on_grant_refused(self, record: UserRecord, linked_at: str) -> None:
-        """Google refused the user's grant: tell them once how to relink, tell the other
-        services, and stop reading their calendars until they link again."""
-        user_id = record.user_id
+        """Google refused the user's grant: report it and stop reading their calendars
+        until they link again.
+
+        The command service owns the link: on `GoogleAccessRevoked` it marks the link
+        revoked and tells the user, once per link, how to link again (the loss may be
+        seen by several services), so nothing is pushed from here.
+        """
         logger.warning("Google grant refused")
         self.meter.count("GoogleGrantRevoked")
-        language = record.preferences.language
-        self.deliveries.push_once(
-            user_id,
-            f"relink#{user_id}#{linked_at}",
-            retry_key_for(user_id, "relink", linked_at),
-            [OutgoingMessage(texts.relink_text(language))],
-        )
-        self.bus.publish(GoogleAccessRevoked(user_id=user_id))
-        self._stop_fetching(user_id, linked_at)
+        self.bus.publish(GoogleAccessRevoked(user_id=record.user_id))
+        self._stop_fetching(record.user_id, linked_at)
 
     def _stop_fetching(self, user_id: str, linked_at: str | None = None) -> None:
         if linked_at is None:

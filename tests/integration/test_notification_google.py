@@ -3,6 +3,7 @@ paging, sync tokens, stale tokens, rate-limit storms and revoked grants."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,13 @@ class Sandboxes:
             f"{self.base}/sandbox/line/messages", params={"to": user_id}, timeout=10
         ).json()
         return ["\n".join(m["text"] for m in r["messages"]) for r in records]
+
+    def wait_for_pushes(self, user_id: str) -> list[str]:
+        """The pushes to the user once there are any (other services push asynchronously)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not self.pushes_to(user_id):
+            time.sleep(0.3)
+        return self.pushes_to(user_id)
 
     def link(self, *calendars: SandboxCalendar) -> tuple[str, str]:
         """A new user with these calendars, linked and subscribed to all of them."""
@@ -158,17 +166,21 @@ def test_a_429_storm_is_waited_out_with_backoff(sandboxes: Sandboxes) -> None:
 
 
 def test_a_revoked_grant_gets_one_relink_message_and_no_more_calls(sandboxes: Sandboxes) -> None:
+    # GIVEN a user who revoked linecal's access in their Google account
     user_id, email = sandboxes.link(SandboxCalendar("main", "メイン", day_of_events(1)))
     sandboxes.google(f"accounts/{quote(email)}/revoke")
 
+    # WHEN their digest comes due (Google answers invalid_grant), then the next day's too
     sandboxes.service.send_digest(user_id, AT_7_JST)
+    first = sandboxes.wait_for_pushes(user_id)
     token_calls = sandboxes.google_calls()["token"]
     sandboxes.service.send_digest(user_id, NEXT_DAY)
     sandboxes.service.send_reminders(user_id, NEXT_DAY)
 
-    pushes = sandboxes.pushes_to(user_id)
-    assert len(pushes) == 1
-    assert "「連携」と送って" in pushes[0]
+    # THEN GoogleAccessRevoked reached the command service, which told them once how to
+    # link again; no digest was sent and Google was not asked again
+    assert len(first) == 1 and "「連携」と送って" in first[0]
+    assert sandboxes.pushes_to(user_id) == first
     assert sandboxes.google_calls()["token"] == token_calls
 
 
