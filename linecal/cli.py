@@ -14,11 +14,13 @@ from rich.markup import escape
 
 from linecal.chat import BotMessage, ChatError, ChatSession
 from linecal.docs_cli import docs_app
+from linecal.notify_cli import notify_app
 
 app = typer.Typer(help="linecal: Google Calendar on LINE.", no_args_is_help=True)
 local_app = typer.Typer(help="The whole system on this machine.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
 app.add_typer(docs_app, name="docs")
+app.add_typer(notify_app, name="notify")
 
 console = Console()
 DEFAULT_URL = "http://127.0.0.1:8080"

@@ -1,24 +1,30 @@
-"""Lambda entry point: the notification queue: agendas, digests and reminders."""
+"""Lambda entry point: the notification queue: digests, reminders, agendas and settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.consumer import consume_bus_events
-from shared.envelope import BusEnvelope
-from shared.events import DomainEvent
+from services.notification.adapters.metrics import PowertoolsMeter
+from services.notification.bootstrap import bootstrap
+from services.notification.queue_consumer import consume_notification_queue
 
 logger = Logger(service="notification")
-
-
-def _handle(event: DomainEvent, envelope: BusEnvelope) -> None:
-    # TODO(#5): agendas, digests and reminders; this slice only acknowledges.
-    logger.info("event not handled by this service yet", detail_type=envelope.detail_type)
+metrics = Metrics(namespace="linecal", service="notification")
+meter = PowertoolsMeter(metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consume_bus_events(event, context, _handle, logger)
+    composition = bootstrap(meter)
+    return consume_notification_queue(
+        event,
+        context,
+        composition.service,
+        meter,
+        logger,
+        composition.settings.worker_concurrency,
+    )

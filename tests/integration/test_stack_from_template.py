@@ -142,10 +142,15 @@ def test_tables_have_the_template_keys_ttl_and_index(stack: LocalStack) -> None:
         assert ttl["TimeToLiveDescription"]["AttributeName"] == attribute
 
     settings = dynamodb.describe_table(TableName=stack.resources["UserSettingsTable"])["Table"]
-    (index,) = settings["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by-digest-minute"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["digestMinute", "userId"]
-    assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    indexes = {i["IndexName"]: i for i in settings["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"by-digest-minute", "by-reminder-minute"}
+    for name, attribute in (
+        ("by-digest-minute", "digestMinute"),
+        ("by-reminder-minute", "reminderMinute"),
+    ):
+        index = indexes[name]
+        assert [k["AttributeName"] for k in index["KeySchema"]] == [attribute, "userId"]
+        assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
 
 
 def test_queues_redrive_to_their_dead_letter_queues(stack: LocalStack, sqs: SQSClient) -> None:

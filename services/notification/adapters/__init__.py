@@ -1,0 +1,1 @@
+"""Adapters: the notification service's ports over DynamoDB, SQS, Google and Powertools."""

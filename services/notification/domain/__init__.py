@@ -1,0 +1,1 @@
+"""Notification planning: pure rules, no AWS, LINE or Google SDKs (they come in as ports)."""
