@@ -194,10 +194,10 @@ class NotificationService:
                 skip_empty_days=event.skip_empty_days,
                 language=event.language,
             )
-            text = texts.settings_text(updated)
         except InvalidSetting as exc:
+            # The command service checks settings before asking; one that still fails
+            # here is the only case the user hears about from this service.
             text = texts.invalid_setting_text(exc.field, event.language or current.language)
-            updated = current
         else:
             self.settings.save_preferences(
                 event.user_id, updated, digest_minute(updated, event.occurred_at)
@@ -206,6 +206,8 @@ class NotificationService:
                 self._wake_soon(event.user_id)
             else:
                 self.settings.set_reminder_wake(event.user_id, None)
+            # The command service already confirmed the change in its reply.
+            return "saved"
         return self.deliveries.push_once(
             event.user_id,
             f"settings#{event.event_id}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.command.domain.answers import Answer
+from services.command.domain.commands import parse_command
 from services.command.domain.conversation import (
     COMMANDS_PER_MINUTE,
     answer_follow,
@@ -292,8 +293,10 @@ def test_setting_changes_are_published_normalised(text: str, change: dict[str, o
 
     (published,) = answer.events
     assert isinstance(published, NotificationSettingsChanged)
+    # The language the user wrote in travels too, so digests come in their language.
     assert published.model_dump(exclude_unset=True, exclude={"event_id", "occurred_at"}) == {
         "user_id": USER,
+        "language": parse_command(text).language,
         **change,
     }
     assert answer.messages

@@ -170,7 +170,9 @@ def answer_set_digest_time(event: LineMessageReceived, ports: ConversationPorts)
         event,
         "digest_time",
         value,
-        NotificationSettingsChanged(user_id=event.user_id, digest_time=value),
+        NotificationSettingsChanged(
+            user_id=event.user_id, digest_time=value, language=event.language
+        ),
     )
 
 
@@ -183,7 +185,9 @@ def answer_set_reminder(event: LineMessageReceived, ports: ConversationPorts) ->
         event,
         saved,
         minutes,
-        NotificationSettingsChanged(user_id=event.user_id, reminder_minutes=minutes),
+        NotificationSettingsChanged(
+            user_id=event.user_id, reminder_minutes=minutes, language=event.language
+        ),
     )
 
 
@@ -195,7 +199,7 @@ def answer_set_time_zone(event: LineMessageReceived, ports: ConversationPorts) -
         event,
         "time_zone",
         zone,
-        NotificationSettingsChanged(user_id=event.user_id, time_zone=zone),
+        NotificationSettingsChanged(user_id=event.user_id, time_zone=zone, language=event.language),
     )
 
 
@@ -207,7 +211,9 @@ def answer_set_quiet_hours(event: LineMessageReceived, ports: ConversationPorts)
         event,
         "quiet_hours" if hours else "quiet_off",
         hours,
-        NotificationSettingsChanged(user_id=event.user_id, quiet_hours=hours),
+        NotificationSettingsChanged(
+            user_id=event.user_id, quiet_hours=hours, language=event.language
+        ),
     )
 
 
@@ -219,7 +225,9 @@ def answer_set_skip_empty(event: LineMessageReceived, ports: ConversationPorts) 
         event,
         "skip_on" if skip else "skip_off",
         skip,
-        NotificationSettingsChanged(user_id=event.user_id, skip_empty_days=skip),
+        NotificationSettingsChanged(
+            user_id=event.user_id, skip_empty_days=skip, language=event.language
+        ),
     )
 
 
