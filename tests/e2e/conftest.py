@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
     log = tmp_path_factory.mktemp("stack") / "local-up.log"
+    with running_stack(log) as url:
+        yield url
+
+
+@contextmanager
+def running_stack(log: Path, environment: dict[str, str] | None = None) -> Iterator[str]:
+    """`linecal local up` on a free port, its output in `log`; yields its base URL."""
+    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(environment or {})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "linecal", "local", "up", "--port", str(port), "--no-schedules"],
@@ -57,7 +66,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 def run_linecal(
-    *args: str, timeout: float = 60, typed: str | None = None
+    *args: str,
+    timeout: float = 60,
+    typed: str | None = None,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the `linecal` CLI as a user would and capture what it prints; `typed` is what
     the user types at its prompts, one line each."""
@@ -67,5 +79,5 @@ def run_linecal(
         text=True,
         timeout=timeout,
         input=typed,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(environment or {})},
     )
