@@ -37,7 +37,10 @@ def tap_choice(stack_url: str, first: str, label: str) -> str:
     """Say `first`, then tap the quick-reply button labelled `label`, in one chat session."""
     menu = chat(stack_url, first)
     labels = re.findall(r"^\s+\[(\d+)\] (.+)$", menu, flags=re.M)
-    number = next((n for n, text in labels if text.strip() == label), None)
+    # Buttons may carry the list's number too ("1. 仕事").
+    number = next(
+        (n for n, text in labels if re.sub(r"^\d+\.\s*", "", text.strip()) == label), None
+    )
     assert number is not None, menu
     result = run_linecal("chat", "--url", stack_url, "--user", USER, typed=f"{first}\n{number}\n")
     assert result.returncode == 0, result.stderr
