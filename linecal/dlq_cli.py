@@ -177,5 +177,8 @@ def redrive(
         f"[bold]redrive: moved {report.moved} of {depth.visible} with {report.method}, "
         f"{report.send_failures} send failure(s), {report.state}[/]"
     )
-    if report.state != "COMPLETED" or report.moved < depth.visible:
+    # The starting depth is approximate; what counts is that nothing movable is left.
+    left = queue_depth(sqs, logical_id, dlq_url, sample=0).visible
+    if report.state != "COMPLETED" or (report.moved < depth.visible and left):
+        console.print(f"[red]{left} message(s) still in {logical_id}[/]")
         raise typer.Exit(1)

@@ -121,8 +121,8 @@ def default_calendars(
     stack_name: StackNameOption = DEFAULT_STACK_NAME,
 ) -> None:
     """Give every linked user a primary calendar: --check, --backup, staged, full, --verify."""
-    steps = [check, backup is not None, verify, limit is not None or users is not None]
-    if sum(bool(s) for s in steps[:3]) > 1 or (limit is not None and users is not None):
+    only_steps = [check, backup is not None, verify]
+    if sum(only_steps) > 1 or (limit is not None and users is not None):
         console.print("[red]give one step at a time: --check, --backup, --verify, or a run[/]")
         raise typer.Exit(2)
 
