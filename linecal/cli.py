@@ -13,14 +13,20 @@ from rich.console import Console
 from rich.markup import escape
 
 from linecal.chat import BotMessage, ChatError, ChatSession
+from linecal.dlq_cli import dlq_app
 from linecal.docs_cli import docs_app
+from linecal.migrate_cli import migrate_app
 from linecal.notify_cli import notify_app
+from linecal.replay_cli import replay_app
 
 app = typer.Typer(help="linecal: Google Calendar on LINE.", no_args_is_help=True)
 local_app = typer.Typer(help="The whole system on this machine.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
 app.add_typer(docs_app, name="docs")
 app.add_typer(notify_app, name="notify")
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(replay_app, name="replay")
+app.add_typer(dlq_app, name="dlq")
 
 console = Console()
 DEFAULT_URL = "http://127.0.0.1:8080"
