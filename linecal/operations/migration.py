@@ -27,7 +27,9 @@ ScanKey = dict[str, Any]
 
 LINKED = "linked"
 REVOKED = "revoked"
-_LINE_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+# LINE's user ids are U + 32 hex digits; the local sandbox lets people pick readable ones
+# ("Uexample"), so only the shape a LINE user id must start with is required.
+_LINE_USER_ID = re.compile(r"^U[0-9A-Za-z_-]{1,64}$")
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1f3c1e-8a55-4d0b-9a43-5b0f6d1c2a7e")
 
 
