@@ -1,18 +1,25 @@
-"""The whole migration on the local stack, with the real subscription service consuming."""
+"""The whole migration on its own local stack, with the real subscription service consuming.
+
+Its own stack, because `--verify` looks at every linked user there is: users other tests
+link on a shared stack would count too.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+import requests
 from typer.testing import CliRunner
 
 from linecal.cli import app
-from linecal.local.embedded import EmbeddedStack
 from linecal.target import find_target
 from shared.repositories.oauth_tokens import OAuthTokens
 from shared.repositories.user_calendars import UserCalendarsReader
+from tests.e2e.conftest import running_stack
 from tests.integration.operator_stacks import line_user_id
 
 # NOTE: 300, not 2,500: through the real consumer each user costs a token refresh, a
@@ -21,12 +28,20 @@ from tests.integration.operator_stacks import line_user_id
 USERS = range(10_000, 10_300)
 
 
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_stack(tmp_path_factory.mktemp("migration") / "local-up.log") as url:
+        yield url
+
+
 def test_staged_then_full_migration_gives_every_user_one_primary_calendar_and_verify_passes(
-    local_stack: EmbeddedStack, tmp_path: Path
+    own_stack: str, tmp_path: Path
 ) -> None:
     # GIVEN 300 users who linked Google before multi-calendar support
-    assert local_stack.google_sandbox is not None
-    target = find_target(local_stack.base_url)
+    target = find_target(own_stack)
     tokens = OAuthTokens(
         target.resource("OAuthTokensTable"),
         target.resource("TokenKey"),
@@ -34,7 +49,9 @@ def test_staged_then_full_migration_gives_every_user_one_primary_calendar_and_ve
         target.client("kms"),
         actor="test",
     )
-    grant = local_stack.google_sandbox.grant_offline_access("demo@example.com")
+    grant = requests.post(
+        f"{own_stack}/sandbox/google/accounts/demo@example.com/grants", json={}, timeout=10
+    ).json()
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda n: tokens.store(line_user_id(n), grant["refresh_token"]), USERS))
     calendars = UserCalendarsReader(
@@ -45,7 +62,7 @@ def test_staged_then_full_migration_gives_every_user_one_primary_calendar_and_ve
         return sum(c.is_primary for c in calendars.for_user(line_user_id(n)))
 
     checkpoint = str(tmp_path / "checkpoint.json")
-    url = ["--url", local_stack.base_url]
+    url = ["--url", own_stack]
     staged_users = tmp_path / "staged.txt"
     staged_users.write_text("\n".join(line_user_id(n) for n in USERS[:5]))
     runner = CliRunner()
