@@ -27,9 +27,8 @@ from linecal.target import (
     DEFAULT_URL,
     StackNameOption,
     StackTarget,
-    TargetNotFound,
     UrlOption,
-    find_target,
+    target_or_exit,
 )
 
 dlq_app = typer.Typer(help="Dead-letter queues: list, peek, redrive.", no_args_is_help=True)
@@ -37,11 +36,7 @@ console = Console()
 
 
 def _target(url: str, stack_name: str) -> StackTarget:
-    try:
-        return find_target(url, stack_name)
-    except TargetNotFound as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
+    return target_or_exit(url, stack_name, console)
 
 
 def _dlq(target: StackTarget, queue: str) -> tuple[str, str]:

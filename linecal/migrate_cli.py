@@ -34,9 +34,8 @@ from linecal.target import (
     DEFAULT_URL,
     StackNameOption,
     StackTarget,
-    TargetNotFound,
     UrlOption,
-    find_target,
+    target_or_exit,
 )
 from shared.observability import hash_user_id
 
@@ -47,13 +46,7 @@ MIGRATED_TABLES = ("OAuthTokensTable", "UserCalendarsTable")
 
 
 def _target(url: str, stack_name: str) -> StackTarget:
-    try:
-        target = find_target(url, stack_name)
-    except TargetNotFound as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    console.print(f"acting on the {target.description}")
-    return target
+    return target_or_exit(url, stack_name, console)
 
 
 @contextmanager

@@ -119,3 +119,14 @@ def aws_target(stack_name: str, region: str | None = None) -> StackTarget:
 def find_target(url: str = DEFAULT_URL, stack_name: str = DEFAULT_STACK_NAME) -> StackTarget:
     """A local stack at `url` if one answers, else the deployed stack `stack_name`."""
     return local_target(url) or aws_target(stack_name)
+
+
+def target_or_exit(url: str, stack_name: str, console: Any) -> StackTarget:
+    """The stack a CLI command acts on, named on the console; exit code 2 when none is found."""
+    try:
+        target = find_target(url, stack_name)
+    except TargetNotFound as exc:
+        console.print(f"[red]{exc}[/]. Is `linecal local up` running? (--url / --stack-name)")
+        raise typer.Exit(2) from None
+    console.print(f"acting on the {target.description}")
+    return target
