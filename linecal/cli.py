@@ -61,7 +61,13 @@ def local_up(
             run_schedules=schedules,
         )
     )
-    stack.start()
+    try:
+        stack.start()
+    except (OSError, ValueError) as exc:
+        # A busy port, an unreadable or malformed --google-data file: say which, briefly.
+        stack.stop()
+        console.print(f"[red]linecal local up could not start: {escape(str(exc))}[/]")
+        raise typer.Exit(2) from None
     base = stack.base_url
     console.print(f"[bold green]linecal local stack is up[/] at {base}")
     console.print(f"  LINE webhook      POST {base}/line/webhook")
@@ -70,7 +76,11 @@ def local_up(
     console.print(f"  Google sandbox         {base}/sandbox/google/")
     console.print(f"  stack description GET  {base}/sandbox/stack")
     console.print(f"  AWS emulator           {stack.endpoint_url}")
-    console.print(f"Try: linecal chat --url {base} --user Uexample help    (Ctrl-C stops)")
+    console.print(
+        f"Try, in another terminal: .venv/bin/linecal chat --url {base} --user Uexample help",
+        soft_wrap=True,
+    )
+    console.print("Ctrl-C stops the stack.")
 
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

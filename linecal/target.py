@@ -99,10 +99,10 @@ def local_target(url: str) -> StackTarget | None:
 
 def aws_target(stack_name: str, region: str | None = None) -> StackTarget:
     """The deployed stack's resources, read from CloudFormation."""
-    session = boto3.session.Session(region_name=region)
-    cfn = session.client("cloudformation")
     resources: dict[str, str] = {}
     try:
+        session = boto3.session.Session(region_name=region)
+        cfn = session.client("cloudformation")
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
             for summary in page["StackResourceSummaries"]:
                 resources[summary["LogicalResourceId"]] = summary.get("PhysicalResourceId", "")

@@ -50,7 +50,8 @@ def consume_bus_events(
                 reason=type(exc).__name__,
                 receive_count=record.attributes.approximate_receive_count,
             )
-            raise UnreadableRecord(type(exc).__name__) from exc
+            # `from None`: the validation error quotes the body, which may hold user data.
+            raise UnreadableRecord(type(exc).__name__) from None
 
         logger.set_correlation_id(domain_event.correlation_id or domain_event.event_id)
         logger.append_keys(

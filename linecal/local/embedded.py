@@ -125,7 +125,9 @@ class EmbeddedStack:
     def stop(self) -> None:
         self._stop.set()
         if self._http is not None:
-            self._http.shutdown()
+            # shutdown() waits for serve_forever to return: only call it once serving.
+            if self._threads:
+                self._http.shutdown()
             self._http.server_close()
         for thread in self._threads:
             thread.join(timeout=5)

@@ -20,8 +20,6 @@ from shared.repositories.oauth_tokens import LINKED, OAuthTokens
 
 logger = Logger(service="command", child=True)
 
-# Calendars shared as free/busy only have no event details to notify about.
-_UNREADABLE_ROLES = {"freeBusyReader"}
 
 CalendarFactory = Callable[[GoogleSettings, str], GoogleCalendar]
 
@@ -61,7 +59,6 @@ class LinkedGoogleCalendars:
         return [
             CalendarOption(e.calendar_id, e.summary, e.primary)
             for e in entries
-            if e.access_role not in _UNREADABLE_ROLES
         ]
 
 

@@ -21,8 +21,9 @@ from shared.google_calendar import (
 )
 from shared.repositories.oauth_tokens import LINKED, GoogleGrant
 
-# Roles that can see event details; "freeBusyReader" only sees busy blocks.
-_READABLE_ROLES = frozenset({"owner", "writer", "reader"})
+# Roles a user can be notified from; "freeBusyReader" sees only busy blocks, which the
+# notification service shows as 予定あり / Busy.
+_READABLE_ROLES = frozenset({"owner", "writer", "reader", "freeBusyReader"})
 
 
 class GrantSource(Protocol):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,8 +51,10 @@ def test_staged_then_full_migration_gives_every_user_one_primary_calendar_and_ve
     grant = requests.post(
         f"{own_stack}/sandbox/google/accounts/demo@example.com/grants", json={}, timeout=10
     ).json()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda n: tokens.store(line_user_id(n), grant["refresh_token"]), USERS))
+    # NOTE: one at a time. Seeded from 8 threads, one run on a loaded machine saw KMS
+    # refuse a user's data key (InvalidCiphertextException); not yet explained (#4).
+    for n in USERS:
+        tokens.store(line_user_id(n), grant["refresh_token"])
     calendars = UserCalendarsReader(
         target.resource("UserCalendarsTable"), target.client("dynamodb")
     )

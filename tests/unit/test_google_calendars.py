@@ -59,11 +59,12 @@ def directory(
     return GoogleCalendarDirectory(GoogleSettings(), Grants(grant), calendar_for)
 
 
-def test_the_live_list_says_which_calendars_can_be_read() -> None:
+def test_the_live_list_offers_every_calendar_free_busy_ones_included() -> None:
+    # A free/busy-only calendar notifies as 予定あり / Busy, so it can be subscribed too.
     assert directory().calendars_of(USER) == [
         LiveCalendar("me@example.com", "me@example.com", is_primary=True, readable=True),
         LiveCalendar("team@group.calendar.google.com", "Team", is_primary=False, readable=True),
-        LiveCalendar("boss@example.com", "Boss", is_primary=False, readable=False),
+        LiveCalendar("boss@example.com", "Boss", is_primary=False, readable=True),
     ]
 
 

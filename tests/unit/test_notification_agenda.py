@@ -158,3 +158,16 @@ def test_a_title_is_kept_when_the_event_is_also_on_a_busy_only_calendar() -> Non
 
     assert not merged[0].busy_only
     assert merged[0].event.title == "定例ミーティング"
+
+
+def test_a_title_with_line_breaks_and_direction_overrides_reads_as_one_clean_line() -> None:
+    # GIVEN an event whose title would otherwise look like two events, one reversed
+    raw = timed_event(
+        "t1", "2026-12-03T10:00:00+09:00", "2026-12-03T11:00:00+09:00", "会議\n\u202eevil\u202c\t"
+    )
+
+    # WHEN it is read
+    event = read_google_event(raw)
+
+    # THEN its title is one line without the override characters
+    assert event is not None and event.title == "会議 evil"

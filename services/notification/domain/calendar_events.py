@@ -6,10 +6,22 @@ events the user declined are not shown, so they are removed from the cache like 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+# Line breaks would make one event look like two; bidirectional overrides (U+202A-U+202E,
+# U+2066-U+2069) would reverse the rest of a LINE message; other control characters
+# render as boxes.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def printable_title(title: str) -> str:
+    """An event title as one clean line: controls and direction overrides become spaces."""
+    return " ".join(_UNPRINTABLE.sub(" ", title).split())
+
 
 GoogleEvent = dict[str, Any]
 
@@ -81,7 +93,7 @@ def read_google_event(raw: GoogleEvent) -> CachedEvent | None:
         end = max(end, start)
     else:
         return None
-    title = (raw.get("summary") or "").strip() or None
+    title = printable_title(raw.get("summary") or "") or None
     return CachedEvent(
         event_id=raw["id"],
         ical_uid=raw.get("iCalUID") or raw["id"],
