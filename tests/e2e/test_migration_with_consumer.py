@@ -52,7 +52,7 @@ def test_staged_then_full_migration_gives_every_user_one_primary_calendar_and_ve
         f"{own_stack}/sandbox/google/accounts/demo@example.com/grants", json={}, timeout=10
     ).json()
     # NOTE: one at a time. Seeded from 8 threads, one run on a loaded machine saw KMS
-    # refuse a user's data key (InvalidCiphertextException); not yet explained (#4).
+    # refuse a user's data key (InvalidCiphertextException); not yet explained.
     for n in USERS:
         tokens.store(line_user_id(n), grant["refresh_token"])
     calendars = UserCalendarsReader(
