@@ -34,6 +34,13 @@ execute=()
 
 say() { printf '\n== %s: %s\n' "$stack" "$*"; }
 
+# The functions' bundle: their packages and requirements.txt, without tests, caches or venvs.
+stage_bundle() {
+  rm -rf build/lambda && mkdir -p build/lambda
+  cp -r shared services requirements.txt build/lambda/
+  find build/lambda -name __pycache__ -prune -exec rm -rf {} +
+}
+
 check_secrets() {
   local name
   for name in line-channel-secret line-channel-access-token google-client-secret; do
@@ -58,12 +65,13 @@ for phase in "${phases[@]}"; do
       say "infrastructure (sam build, validate, deploy)"
       check_secrets
       sam validate --template-file infra/template.yaml --lint
+      stage_bundle
       sam build --template-file infra/template.yaml
       sam_deploy
       ;;
     application)
       say "application (functions, after the infrastructure deploy above)"
-      [ -d .aws-sam/build ] || sam build --template-file infra/template.yaml
+      [ -d .aws-sam/build ] || { stage_bundle && sam build --template-file infra/template.yaml; }
       sam_deploy
       aws cloudformation describe-stacks --stack-name "$stack" \
         --query 'Stacks[0].Outputs[?OutputKey==`WebhookUrl` || OutputKey==`OAuthCallbackUrl`]' \
