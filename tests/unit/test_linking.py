@@ -21,7 +21,6 @@ from services.command.linking import GoogleAccountLinking, GoogleOAuthFlow
 from shared.config import GoogleSettings
 from shared.events import DomainEvent, GoogleAccessRevoked, GoogleAccountLinked
 from shared.messages import OutgoingMessage
-from shared.subscriptions import SubscribedCalendar
 
 USER = "U4af4980629b6fd5d9f3c2f3a5d4e1f7a"
 REFRESH_TOKEN = "1//refresh-token-that-must-never-leak"
@@ -114,11 +113,6 @@ class FakeLine:
 class ThrottledMarks(FakeGrants):
     def mark_revoked(self, user_id: str) -> bool:
         raise RuntimeError("throttled")
-
-
-class NoCalendars:
-    def for_user(self, user_id: str) -> list[SubscribedCalendar]:
-        return []
 
 
 @dataclass
