@@ -154,7 +154,8 @@ def _changed(
     event: LineMessageReceived, saved: str, value: object, change: NotificationSettingsChanged
 ) -> Answer:
     text = replies.SETTING_SAVED[saved][event.language].format(value=value)
-    return Answer([OutgoingMessage(text)], [change])
+    # The language the user wrote in travels too, so their digests come in it.
+    return Answer([OutgoingMessage(text)], [change.model_copy(update={"language": event.language})])
 
 
 def _setting_help(setting: str, language: Language) -> Answer:
@@ -170,9 +171,7 @@ def answer_set_digest_time(event: LineMessageReceived, ports: ConversationPorts)
         event,
         "digest_time",
         value,
-        NotificationSettingsChanged(
-            user_id=event.user_id, digest_time=value, language=event.language
-        ),
+        NotificationSettingsChanged(user_id=event.user_id, digest_time=value),
     )
 
 
@@ -185,9 +184,7 @@ def answer_set_reminder(event: LineMessageReceived, ports: ConversationPorts) ->
         event,
         saved,
         minutes,
-        NotificationSettingsChanged(
-            user_id=event.user_id, reminder_minutes=minutes, language=event.language
-        ),
+        NotificationSettingsChanged(user_id=event.user_id, reminder_minutes=minutes),
     )
 
 
@@ -199,7 +196,7 @@ def answer_set_time_zone(event: LineMessageReceived, ports: ConversationPorts) -
         event,
         "time_zone",
         zone,
-        NotificationSettingsChanged(user_id=event.user_id, time_zone=zone, language=event.language),
+        NotificationSettingsChanged(user_id=event.user_id, time_zone=zone),
     )
 
 
@@ -211,9 +208,7 @@ def answer_set_quiet_hours(event: LineMessageReceived, ports: ConversationPorts)
         event,
         "quiet_hours" if hours else "quiet_off",
         hours,
-        NotificationSettingsChanged(
-            user_id=event.user_id, quiet_hours=hours, language=event.language
-        ),
+        NotificationSettingsChanged(user_id=event.user_id, quiet_hours=hours),
     )
 
 
@@ -225,9 +220,7 @@ def answer_set_skip_empty(event: LineMessageReceived, ports: ConversationPorts) 
         event,
         "skip_on" if skip else "skip_off",
         skip,
-        NotificationSettingsChanged(
-            user_id=event.user_id, skip_empty_days=skip, language=event.language
-        ),
+        NotificationSettingsChanged(user_id=event.user_id, skip_empty_days=skip),
     )
 
 
