@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from linebot.v3.exceptions import InvalidSignatureError
@@ -112,6 +115,11 @@ class LineWebhookReader:
 
     def __init__(self, channel_secret: str) -> None:
         self._parser = WebhookParser(channel_secret)
+        self._secret = channel_secret.encode("utf-8")
+
+    def _signed_bytes(self, body: bytes, signature: str) -> bool:
+        digest = hmac.new(self._secret, body, hashlib.sha256).digest()
+        return hmac.compare_digest(base64.b64encode(digest), signature.encode("utf-8", "replace"))
 
     def read(self, body: bytes, signature: str | None) -> WebhookBatch:
         if not signature:
@@ -119,7 +127,10 @@ class LineWebhookReader:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            # LINE always sends UTF-8, so bytes that are not cannot carry its signature.
+            # The SDK checks signatures on text; bytes that are not UTF-8 are checked here,
+            # so that a correctly signed but broken body is told apart from a forged one.
+            if self._signed_bytes(body, signature):
+                raise MalformedBody("not UTF-8") from None
             raise SignatureMismatch() from None
 
         try:

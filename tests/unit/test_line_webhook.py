@@ -93,3 +93,14 @@ def test_verify_request_has_no_events(reader: LineWebhookReader) -> None:
     batch = reader.read(line_body("verify_empty_events"), line_signature("verify_empty_events"))
 
     assert batch.events == []
+
+
+def test_signed_bytes_that_are_not_utf8_are_malformed_not_forged(
+    reader: LineWebhookReader,
+) -> None:
+    body = b'{"events":[]}\xff\xfe'
+
+    with pytest.raises(MalformedBody):
+        reader.read(body, signed(body, line_channel_secret()))
+    with pytest.raises(SignatureMismatch):
+        reader.read(body, signed(body, "another-secret"))
