@@ -30,6 +30,21 @@ class UnreadableRecord(ValueError):
     """An SQS record that is not a bus event we know; it can only end in the DLQ."""
 
 
+def unreadable(record: SQSRecord, error: Exception, logger: Logger) -> UnreadableRecord:
+    """Log why a record could not be read and return the error to raise `from None`.
+
+    The reason is the error's type, never its text: a validation error quotes the body,
+    which may hold a user's data, so it must not be chained into a traceback either.
+    """
+    logger.error(
+        "unreadable record",
+        message_id=record.message_id,
+        reason=type(error).__name__,
+        receive_count=record.attributes.approximate_receive_count,
+    )
+    return UnreadableRecord(type(error).__name__)
+
+
 def consume_bus_events(
     event: dict[str, Any],
     context: LambdaContext,
@@ -43,15 +58,7 @@ def consume_bus_events(
         try:
             envelope, domain_event = event_from_sqs_body(record.body)
         except (ValidationError, UnknownEventType, ValueError) as exc:
-            # The reason is the exception's type and location, never the body itself.
-            logger.error(
-                "unreadable record",
-                message_id=record.message_id,
-                reason=type(exc).__name__,
-                receive_count=record.attributes.approximate_receive_count,
-            )
-            # `from None`: the validation error quotes the body, which may hold user data.
-            raise UnreadableRecord(type(exc).__name__) from None
+            raise unreadable(record, exc, logger) from None
 
         logger.set_correlation_id(domain_event.correlation_id or domain_event.event_id)
         logger.append_keys(

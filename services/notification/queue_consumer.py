@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from services.notification.handling import NotificationService
 from services.notification.ports import Meter
 from services.notification.work import SendDigest, work_order_from_body
-from shared.consumer import UnreadableRecord
+from shared.consumer import unreadable
 from shared.envelope import event_from_sqs_body
 from shared.events import UnknownEventType, UserEvent
 from shared.observability import hash_user_id
@@ -73,13 +73,7 @@ def _handle_record(
                 "event handled", detail_type=what, user=hash_user_id(user) if user else None
             )
     except (ValidationError, UnknownEventType, ValueError) as exc:
-        logger.error(
-            "unreadable record",
-            message_id=record.message_id,
-            reason=type(exc).__name__,
-            receive_count=record.attributes.approximate_receive_count,
-        )
-        raise UnreadableRecord(type(exc).__name__) from exc
+        raise unreadable(record, exc, logger) from None
     except Exception as exc:
         logger.exception(
             "record failed",

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
+from services.notification.queue_consumer import consume_notification_queue
 from shared.consumer import consume_bus_events
 from shared.envelope import BusEnvelope
 from shared.events import DomainEvent, LineUserFollowed
+from tests.unit.notification_fakes import World
 
 # Short, and last in the bodies below: pydantic shortens long values it quotes from the
 # middle, and a long text could be cut out of an error message by chance.
@@ -94,5 +96,23 @@ def test_a_batch_of_only_malformed_records_raises_without_quoting_them() -> None
         )
 
     # The whole traceback, as Lambda (or the local stack) would print it, chained causes too.
+    printed = "".join(traceback.format_exception(raised.value))
+    assert PRIVATE not in printed
+
+
+def test_the_notification_queue_never_quotes_an_unreadable_record_either() -> None:
+    world = World()
+    bad = json.dumps({"detail": {"t": PRIVATE}})
+
+    with pytest.raises(Exception) as raised:
+        consume_notification_queue(
+            {"Records": [record("m1", bad)]},
+            Context(),  # type: ignore[arg-type]
+            world.service,
+            world.meter,
+            Logger(service="test"),
+            concurrency=2,
+        )
+
     printed = "".join(traceback.format_exception(raised.value))
     assert PRIVATE not in printed
